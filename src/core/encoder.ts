@@ -1,0 +1,13 @@
+import type { AuditEvent } from './audit-event.ts';
+
+export type EncodingName = 'canonical' | 'ecs' | 'ocsf';
+
+/** Renders a canonical event in a target schema. Compiled once from mappings/targets/. */
+export interface Encoder {
+  readonly name: EncodingName;
+  /** Target schema version, e.g. "9.4.0" for ECS, "1.8.0" for OCSF, "1.0" for canonical. */
+  readonly version: string;
+  encode(event: AuditEvent): Record<string, unknown>;
+  /** Short class label of an encoded document, e.g. "api_activity" (Splunk sourcetype suffix). */
+  classOf(event: AuditEvent): string;
+}
