@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { ConfigError } from '../core/errors.ts';
 import { interpolate, type InterpolationEnv } from './interpolate.ts';
@@ -191,14 +191,27 @@ function describeErrors(errors: readonly ErrorObject[], doc: Document, lc: LineC
     const key = `${path}|${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ ...locate(doc, lc, path), path, message });
+    out.push({ ...locate(doc, lc, path, e.keyword === 'additionalProperties'), path, message });
   }
   return out;
 }
 
-/** Line/column of the deepest existing node on a JSON-pointer path. */
-function locate(doc: Document, lc: LineCounter, pointer: string): { line?: number; column?: number } {
+/**
+ * Line/column of the deepest existing node on a JSON-pointer path; with `atKey`, of the key
+ * itself (an unknown setting is best shown where its name is written).
+ */
+function locate(doc: Document, lc: LineCounter, pointer: string, atKey = false): { line?: number; column?: number } {
   const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (atKey && parts.length > 0) {
+    const parent = parts.length === 1 ? doc.contents : doc.getIn(parts.slice(0, -1), true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((it) => isScalar(it.key) && String(it.key.value) === parts[parts.length - 1]);
+      if (pair && isScalar(pair.key) && pair.key.range) {
+        const pos = lc.linePos(pair.key.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+  }
   for (let n = parts.length; n >= 0; n--) {
     const keys = parts.slice(0, n).map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p));
     const node = n === 0 ? doc.contents : doc.getIn(keys, true);

@@ -79,7 +79,7 @@ let compiled: ValidateFunction | undefined;
 export function configValidator(): ValidateFunction {
   if (compiled) return compiled;
   const { schema, fragments } = buildConfigSchema();
-  const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: true, allowUnionTypes: true });
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: false, useDefaults: true, allowUnionTypes: true });
   const addFormats = addFormatsModule as unknown as (a: Ajv2020) => void;
   addFormats(ajv);
   for (const f of fragments) ajv.addSchema(f);
