@@ -1,7 +1,7 @@
 // Source paths of mapping files, parsed once at compile time into JS property-access code.
 //   record.actor.session.user.email
 //   attrs["user.email"]            keys holding dots
-//   record.data[0].object          array index
+//   record.data[0].object          array index ([-1] = last element)
 //   item[item.type]                key read from another value (OpenAI audit payload keyed by type)
 
 export type PathSegment =
@@ -45,10 +45,13 @@ export function parsePath(text: string): ParsedPath {
           if (end < 0) fail('unterminated quoted key');
           segments.push({ kind: 'key', key: text.slice(pos + 1, end) });
           pos = end + 1;
-        } else if (q !== undefined && /[0-9]/.test(q)) {
+        } else if (q !== undefined && /[-0-9]/.test(q)) {
           const start = pos;
+          pos++;
           while (pos < text.length && /[0-9]/.test(text[pos]!)) pos++;
-          segments.push({ kind: 'index', index: Number(text.slice(start, pos)) });
+          const index = Number(text.slice(start, pos));
+          if (!Number.isInteger(index)) fail("invalid index");
+          segments.push({ kind: 'index', index });
         } else {
           segments.push({ kind: 'dynamic', path: parse(true) });
         }
@@ -75,7 +78,7 @@ export function pathToJs(p: ParsedPath, rootExpr: (root: string) => string): str
   let js = rootExpr(p.root);
   for (const s of p.segments) {
     if (s.kind === 'key') js += `?.[${JSON.stringify(s.key)}]`;
-    else if (s.kind === 'index') js += `?.[${s.index}]`;
+    else if (s.kind === 'index') js += s.index < 0 ? `?.at?.(${s.index})` : `?.[${s.index}]`;
     else js += `?.[h.keyOf(${pathToJs(s.path, rootExpr)})]`;
   }
   return js;
