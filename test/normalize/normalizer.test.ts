@@ -52,7 +52,7 @@ test('JSON error positions are bytes (UTF-8), not UTF-16 characters', () => {
   const loc = locateJsonError(text);
   assert.equal(loc.byte, Buffer.byteLength('{"name":"請求書", '));
   assert.equal(loc.truncated, false);
-  assert.match(n.normalize(rec(text)).deadLetters[0]!.message, /invalid JSON at byte 23 \(line 1 column 17\): expected a double-quoted property name/);
+  assert.match(n.normalize(rec(text)).deadLetters[0]!.message, /invalid JSON at byte 21 \(line 1 column 16\): expected a double-quoted property name/);
 });
 
 test('invalid UTF-8 → invalid_utf8 with the offset of the first bad byte', () => {
