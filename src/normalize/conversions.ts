@@ -115,19 +115,26 @@ export const timeS = (v: unknown): string | undefined => fromEpoch(v, 1);
 export const timeMs = (v: unknown): string | undefined => fromEpoch(v, 1e3);
 export const timeNs = (v: unknown): string | undefined => fromEpoch(v, 1e9);
 
+const UTC_OFFSET_RE = /^[+-]00(?::?00)?$/;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function daysInMonth(y: number, m: number): number {
+  return m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : MONTH_DAYS[m - 1]!;
+}
+
 /** ISO 8601 / RFC 3339 (any offset; no zone = UTC) or python `YYYY-MM-DD HH:MM:SS.ffffff`. */
 export function timeIso(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   const m = ISO_RE.exec(v);
   if (m === null) return undefined;
   const [, y, mo, d, h, mi, s, fracRaw, zone] = m as unknown as string[];
-  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!);
-  const check = new Date(ms);
-  if (check.getUTCDate() !== +d! || check.getUTCMonth() !== +mo! - 1 || +h! > 23 || +mi! > 59 || +s! > 59) return undefined;
+  const month = +mo!;
+  const day = +d!;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(+y!, month) || +h! > 23 || +mi! > 59 || +s! > 59) return undefined;
   const frac = fracRaw === undefined ? '000' : trimFraction(fracRaw.slice(0, 9).padEnd(3, '0'));
-  if (zone === undefined || zone === 'Z' || zone === 'z' || /^[+-]00:?00$/.test(zone) || zone === '+00' || zone === '-00') {
+  if (zone === undefined || zone === 'Z' || zone === 'z' || UTC_OFFSET_RE.test(zone)) {
     return `${y}-${mo}-${d}T${h}:${mi}:${s}.${frac}Z`;
   }
+  const ms = Date.UTC(+y!, month - 1, day, +h!, +mi!, +s!);
   const sign = zone[0] === '-' ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
   const offsetMin = +digits.slice(0, 2) * 60 + (digits.length > 2 ? +digits.slice(2, 4) : 0);

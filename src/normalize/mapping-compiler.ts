@@ -469,7 +469,7 @@ export function compileMapping(spec: MappingFile, file: string): CompiledMapping
     build += `const ${id} = ${cc.value(v, itemScope, `let.${name}`)};\n`;
     roots.set(name, id);
   }
-  build += 'const o = {}; let v;\n';
+  build += 'const o = { schema_version: "1.0" }; let v;\n';
   const known = canonicalFields();
   for (const [target, v] of Object.entries(spec.fields)) {
     const kind = known.get(target);

@@ -4,7 +4,7 @@
 // per item: ids + origin → policy (redact, hash payloads) → ajv. Everything that can be done once
 // (mapping compilation, schema compilation, regexes) is done in createNormalizer.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { hostname } from 'node:os';
 import type { AuditEvent } from '../core/audit-event.ts';
@@ -30,6 +30,8 @@ export interface NormalizerOptions {
   /** Format for records that do not name one: a mapping name or 'auto' (default 'auto'). */
   readonly defaultFormat?: string;
   readonly policy?: PolicyOptions;
+  /** Policy implementation (default: src/normalize/policy.ts); stage benchmarks and tests may swap it. */
+  readonly policyFactory?: (options: PolicyOptions) => Policy;
   /** origin.host (default: this machine's host name). */
   readonly host?: string;
   /** Clock for event.observed_time, ms since epoch (default Date.now). */
@@ -129,7 +131,7 @@ export function createNormalizer(options: NormalizerOptions = {}): MappingNormal
   const registry = options.registry ?? loadMappings(options.mappingDirs ?? [], options.includeBuiltinMappings ?? true);
   const problems = validateNormalizerOptions(options, registry);
   if (problems.length > 0) throw new ConfigError('normalizer_invalid', `normalizer: ${problems.join('; ')}`, { problems });
-  const policy: Policy = createPolicy(options.policy ?? NORMALIZER_DEFAULTS.policy);
+  const policy: Policy = (options.policyFactory ?? createPolicy)(options.policy ?? NORMALIZER_DEFAULTS.policy);
   const host = options.host ?? hostname();
   const now = options.now ?? Date.now;
   const maxRaw = options.maxRawChars ?? NORMALIZER_DEFAULTS.maxRawChars;
@@ -174,7 +176,7 @@ export function createNormalizer(options: NormalizerOptions = {}): MappingNormal
 
   function normalize(record: RawRecord): NormalizeResult {
     const bytes = record.bytes;
-    if (bytes.length === 0 || isBlank(bytes)) return { events: [], deadLetters: [deadLetter(record, 'empty_record', 'record is empty', '')] };
+    if (bytes.length === 0 || (bytes[0] !== 123 && bytes[0] !== 91 && isBlank(bytes))) return { events: [], deadLetters: [deadLetter(record, 'empty_record', 'record is empty', '')] };
     if (!isUtf8(bytes)) {
       const at = firstInvalidUtf8(bytes);
       return {
@@ -207,7 +209,7 @@ export function createNormalizer(options: NormalizerOptions = {}): MappingNormal
     const events: AuditEvent[] = [];
     let deadLetters: DeadLetter[] | undefined;
     if (items.length === 0) return { events, deadLetters: [], format: mapping.name };
-    const rawSha = createHash('sha256').update(bytes).digest('hex');
+    const rawSha = hash('sha256', bytes, 'hex');
     const position = originPosition(record.position);
     const obs = observed();
     for (let i = 0; i < items.length; i++) {
@@ -231,10 +233,10 @@ export function createNormalizer(options: NormalizerOptions = {}): MappingNormal
       if (mapped?.original_event_id !== undefined) origin.original_event_id = mapped.original_event_id;
       if (mapped?.original_time !== undefined) origin.original_time = mapped.original_time;
       draft.origin = origin;
-      const full = { schema_version: '1.0', ...draft } as unknown as DraftEvent;
+      // The compiled mapping already put schema_version first in the draft.
       let event: AuditEvent;
       try {
-        event = policy.apply(full, payloads);
+        event = policy.apply(draft as unknown as DraftEvent, payloads);
       } catch (e) {
         (deadLetters ??= []).push(deadLetter(record, 'mapping_error', `policy failed on item ${i}: ${(e as Error).message}`, redactedRaw(text), mapping.name));
         continue;
