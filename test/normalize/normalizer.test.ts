@@ -7,6 +7,7 @@ import type { CompiledMapping } from '../../src/normalize/index.ts';
 import type { RawRecord } from '../../src/core/raw-record.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { locateJsonError } from '../../src/normalize/json-error.ts';
+import { readFileSync } from 'node:fs';
 
 const n = createNormalizer({ now: () => Date.UTC(2026, 7, 14), host: 'h' });
 
@@ -147,4 +148,57 @@ test('OTLP export with empty resourceLogs: no events and no dead letter', () => 
 
 test('bad options fail at creation with a ConfigError', () => {
   assert.throws(() => createNormalizer({ defaultFormat: 'nope' }), (e: unknown) => e instanceof ConfigError && /unknown format 'nope'/.test(e.message));
+});
+
+const fixtureLine = (name: string, line = 1): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../fixtures/formats/${name}.jsonl`, import.meta.url), 'utf8').split('\n')[line - 1]!) as Record<string, unknown>;
+
+test('explode variants not in the fixtures: Kong JSON array per line, Cloudflare v4 envelope, empty audit page', () => {
+  const k1 = fixtureLine('kong_ai_gateway_file_log', 1);
+  const k2 = fixtureLine('kong_ai_gateway_file_log', 2);
+  const kong = n.normalize(rec(JSON.stringify([k1, k2])));
+  assert.equal(kong.format, 'kong_ai_gateway_file_log');
+  assert.deepEqual(kong.events.map((e) => [e.origin.index, e.user?.name]), [[0, 'billing-agent'], [1, 'support-bot']]);
+
+  const c1 = fixtureLine('cloudflare_ai_gateway_logs', 1);
+  const c2 = fixtureLine('cloudflare_ai_gateway_logs', 2);
+  const env = { success: true, errors: [], messages: [], result: [c1, c2], result_info: { page: 1, per_page: 2, count: 2, total_count: 9 } };
+  const cf = n.normalize(rec(JSON.stringify(env)));
+  assert.equal(cf.format, 'cloudflare_ai_gateway_logs');
+  assert.deepEqual(cf.events.map((e) => e.origin.original_event_id), [c1.id, c2.id]);
+
+  const page = n.normalize(rec('{"object":"list","data":[],"first_id":null,"last_id":null,"has_more":false}'));
+  assert.equal(page.format, 'openai_audit_logs');
+  assert.deepEqual(page.events, []);
+  assert.deepEqual(page.deadLetters, []);
+});
+
+test('LiteLLM pub/sub style times ("2025-01-24 09:20:46.847371") and OTLP base64 ids', () => {
+  const l = fixtureLine('litellm_standard_logging_payload', 1);
+  const r = n.normalize(rec(JSON.stringify({ ...l, startTime: '2025-01-24 09:20:46.847371', endTime: '2025-01-24 09:20:47.847371', response_time: undefined })));
+  assert.equal(r.events[0]!.event.time, '2025-01-24T09:20:46.847371Z');
+  assert.equal(r.events[0]!.event.duration_ms, 1000);
+
+  const span = {
+    traceId: Buffer.from('eacf054e0a9b7942695a5c7e7e0db9b8', 'hex').toString('base64'),
+    spanId: Buffer.from('7bed93d1d630f6b9', 'hex').toString('base64'),
+    name: 'chat m',
+    kind: 3,
+    startTimeUnixNano: '1786700000000000001',
+    endTimeUnixNano: '1786700000500000001',
+    attributes: [
+      { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+      { key: 'gen_ai.usage.input_tokens', value: { intValue: '9007199254740993' } },
+      { key: 'gen_ai.usage.output_tokens', value: { intValue: 12 } },
+    ],
+    status: {},
+  };
+  const o = n.normalize(rec(JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans: [span] }] }] })));
+  const e = o.events[0]!;
+  assert.equal(e.trace?.trace_id, 'eacf054e0a9b7942695a5c7e7e0db9b8');
+  assert.equal(e.trace?.span_id, '7bed93d1d630f6b9');
+  assert.equal(e.event.time, '2026-08-14T09:33:20.000000001Z');
+  assert.equal(e.event.duration_ms, 500);
+  assert.equal(e.gen_ai?.usage?.input_tokens, undefined, 'int64 beyond 2^53 is not rounded into a wrong count');
+  assert.equal(e.gen_ai?.usage?.output_tokens, 12);
 });
