@@ -249,7 +249,8 @@ export function otlpValue(v: unknown): unknown {
 /** OTLP KeyValue list → object (a plain object passes through). */
 export function otlpAttributes(v: unknown): Record<string, unknown> | undefined {
   if (Array.isArray(v)) {
-    const out: Record<string, unknown> = {};
+    // No prototype: an attribute named "__proto__" or "toString" is just a key.
+    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (let i = 0; i < v.length; i++) {
       const kv = v[i] as { key?: unknown; value?: unknown } | null;
       if (kv !== null && typeof kv === 'object' && typeof kv.key === 'string') out[kv.key] = otlpValue(kv.value);

@@ -66,7 +66,10 @@ test('OTLP AnyValue and KeyValue lists', () => {
     { key: 'a', value: { arrayValue: { values: [{ stringValue: 'stop' }] } } },
     { key: 'kv', value: { kvlistValue: { values: [{ key: 'k', value: { stringValue: 'v' } }] } } },
   ]);
-  assert.deepEqual(attrs, { s: 'x', i: 912, big: '9223372036854775807', n: 7, d: 0.2, b: true, a: ['stop'], kv: { k: 'v' } });
+  assert.deepEqual(JSON.parse(JSON.stringify(attrs)), { s: 'x', i: 912, big: '9223372036854775807', n: 7, d: 0.2, b: true, a: ['stop'], kv: { k: 'v' } });
+  const evil = c.otlpAttributes([{ key: '__proto__', value: { stringValue: 'x' } }])!;
+  assert.equal(Object.getPrototypeOf(evil), null);
+  assert.equal(evil['__proto__'], 'x');
 });
 
 test('JSON strings, string arrays and URLs', () => {
