@@ -202,3 +202,25 @@ test('LiteLLM pub/sub style times ("2025-01-24 09:20:46.847371") and OTLP base64
   assert.equal(e.gen_ai?.usage?.input_tokens, undefined, 'int64 beyond 2^53 is not rounded into a wrong count');
   assert.equal(e.gen_ai?.usage?.output_tokens, 12);
 });
+
+test('Bedrock records inside a CloudWatch Logs subscription envelope', () => {
+  const a = fixtureLine('aws_bedrock_invocation_logs', 1);
+  const b = fixtureLine('aws_bedrock_invocation_logs', 7);
+  const env = {
+    messageType: 'DATA_MESSAGE',
+    owner: '123456789012',
+    logGroup: '/aws/bedrock/modelinvocations',
+    logStream: 'aws/bedrock/modelinvocations',
+    logEvents: [
+      { id: '3829', timestamp: 1786700230000, message: JSON.stringify(a) },
+      { id: '3830', timestamp: 1786700231000, message: JSON.stringify(b, null, 1) },
+    ],
+  };
+  const r = n.normalize(rec(JSON.stringify(env)));
+  assert.equal(r.format, 'aws_bedrock_invocation_logs');
+  assert.deepEqual(r.deadLetters, []);
+  assert.deepEqual(r.events.map((e) => [e.event.request_id, e.event.outcome, e.origin.original_event_id]), [
+    [a.requestId, 'success', '3829'],
+    [b.requestId, 'failure', '3830'],
+  ]);
+});
