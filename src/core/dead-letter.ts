@@ -11,6 +11,10 @@ export type DeadLetterReason =
   | 'empty_record'
   | 'line_too_long'
   | 'body_too_large'
+  /** An OTLP body that is not the request message it was sent as (protobuf or JSON shape). */
+  | 'invalid_otlp'
+  /** A body whose Content-Encoding (gzip) does not decode. */
+  | 'invalid_gzip'
   | 'no_mapping'
   | 'mapping_error'
   | 'schema_invalid'

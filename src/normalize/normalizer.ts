@@ -15,7 +15,7 @@ import type { NormalizeResult, Normalizer, PolicyOptions } from '../core/normali
 import type { RawRecord, SourcePosition } from '../core/raw-record.ts';
 import { describeJsonError } from './json-error.ts';
 import type { CompiledMapping } from './mapping-compiler.ts';
-import { createPolicy } from './policy-loader.ts';
+import { createPolicy } from './policy.ts';
 import type { DraftEvent, Policy } from './policy-types.ts';
 import { loadMappings, type MappingRegistry } from './registry.ts';
 import { validateEvent } from './schema-validator.ts';
@@ -30,7 +30,7 @@ export interface NormalizerOptions {
   /** Format for records that do not name one: a mapping name or 'auto' (default 'auto'). */
   readonly defaultFormat?: string;
   readonly policy?: PolicyOptions;
-  /** Policy implementation (default: src/normalize/policy.ts); stage benchmarks and tests may swap it. */
+  /** Policy implementation (default: createPolicy from ./policy.ts); stage benchmarks and tests may swap it. */
   readonly policyFactory?: (options: PolicyOptions) => Policy;
   /** origin.host (default: this machine's host name). */
   readonly host?: string;
