@@ -11,3 +11,14 @@ export interface Encoder {
   /** Short class label of an encoded document, e.g. "api_activity" (Splunk sourcetype suffix). */
   classOf(event: AuditEvent): string;
 }
+
+/**
+ * The inverse of an Encoder: a rendered document back to the exact canonical event (so the hash
+ * chain can be re-checked on an ECS or OCSF export). Throws InputError (code `decode_invalid`)
+ * for a document the mapping could not have produced.
+ */
+export interface Decoder {
+  readonly name: EncodingName;
+  readonly version: string;
+  decode(document: Record<string, unknown>): AuditEvent;
+}
