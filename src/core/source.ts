@@ -33,6 +33,11 @@ export interface SourceStats {
   readonly bytesRead: number;
   /** Bytes behind for files, offset lag for Kafka; undefined when not meaningful. */
   readonly lag?: number;
+  /**
+   * HTTP sources: requests answered so far, by outcome (accepted, partial, duplicate, or the
+   * reason of a refusal: bad_signature, body_too_large, spool_full, …). Monotonic per source.
+   */
+  readonly requests?: Readonly<Record<string, number>>;
 }
 
 export interface Source {
