@@ -22,7 +22,6 @@ const { values: opt } = parseArgs({
     'latency-seconds': { type: 'string', default: '20' },
     stages: { type: 'boolean', default: false },
     only: { type: 'string' },
-    entry: { type: 'string', default: 'dist' },
     'results-dir': { type: 'string', default: join(root, 'bench', 'results') },
     help: { type: 'boolean', short: 'h' },
   },
@@ -35,7 +34,6 @@ if (opt.help) {
   --latency-rate R         steady write rate for the latency run, events/s (default 5000)
   --latency-seconds S      duration of the latency run (default 20)
   --stages                 also run the stage benchmarks in bench/stages/
-  --entry dist|src         run the built daemon (default; npm run bench builds first) or the TypeScript sources
 `);
   process.exit(0);
 }
@@ -44,11 +42,8 @@ const EVENTS = Number(opt.events);
 const RUNS = Number(opt.runs);
 const BP_EVENTS = Number(opt['backpressure-events'] ?? EVENTS);
 const only = new Set((opt.only ?? 'e2e,backpressure,latency').split(','));
-const daemonEntry = opt.entry === 'src' ? join(root, 'src', 'cli', 'main.ts') : join(root, 'dist', 'src', 'cli', 'main.js');
-if (!existsSync(daemonEntry)) {
-  process.stderr.write(`bench: ${daemonEntry} is missing (run npm run build, or pass --entry src)\n`);
-  process.exit(1);
-}
+// The same entry point a user runs (TypeScript sources, types stripped by Node).
+const daemonEntry = join(root, 'bin', 'agent-audit.js');
 const work = mkdtempSync(join(tmpdir(), 'agent-audit-bench-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,7 +1,7 @@
 // Generates the README's configuration reference from the config schema (top level plus each
 // component's fragment), between the markers below. `--check` exits 1 when README is stale
 // (test/docs/readme.test.ts runs it), so the reference cannot drift from what is validated.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildConfigSchema, SINK_FRAGMENTS, SOURCE_FRAGMENTS } from '../src/config/schema.ts';
 
 type Schema = Record<string, unknown>;
@@ -14,55 +14,85 @@ function typeOf(s: Schema, defs: Schema): string {
     const name = s.$ref.split('/').pop()!;
     if (name === 'duration') return 'duration';
     if (name === 'byteSize') return 'size';
+    if (name === 'condition') return 'condition';
+    if (s.$ref.includes('/components/')) return 'mapping';
     const target = defs[name] as Schema | undefined;
     return target ? typeOf(target, defs) : name;
   }
   if (Array.isArray(s.enum)) return s.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
   if ('const' in s) return `\`${String(s.const)}\``;
   if (Array.isArray(s.oneOf)) return [...new Set((s.oneOf as Schema[]).map((x) => typeOf(x, defs)))].join(' or ');
-  if (s.type === 'array') return `list of ${s.items ? typeOf(s.items as Schema, defs) : 'values'}`;
+  if (s.type === 'array') return `list of ${s.items ? plural(typeOf(s.items as Schema, defs)) : 'values'}`;
   if (Array.isArray(s.type)) return s.type.join(' or ');
-  return String(s.type ?? 'object');
+  if (s.type === 'object') return 'mapping';
+  return String(s.type ?? 'mapping');
+}
+
+function plural(t: string): string {
+  return t === 'string' ? 'strings' : t === 'mapping' ? 'mappings' : t === 'condition' ? 'conditions' : t;
 }
 
 function oneLine(text: unknown): string {
   return String(text ?? '').replace(/\s+/g, ' ').replace(/\|/g, '\\|').trim();
 }
 
-function rows(s: Schema, prefix: string, defs: Schema, out: string[], depth = 0): void {
+interface RowOptions {
+  /** Settings not to list (the common ones, listed once elsewhere). */
+  readonly skip?: ReadonlySet<string>;
+  /** The component type, shown for the `type` setting. */
+  readonly type?: string;
+}
+
+function rows(s: Schema, prefix: string, defs: Schema, out: string[], options: RowOptions = {}, depth = 0): void {
   const props = (s.properties ?? {}) as Record<string, Schema>;
   const required = new Set((s.required as string[] | undefined) ?? []);
+  if (depth === 0 && options.type !== undefined) out.push(`| \`${prefix}.type\` | \`${options.type}\` | **required** | selects this component |`);
   for (const [key, p] of Object.entries(props)) {
+    if (depth === 0 && (options.skip?.has(key) || (key === 'type' && options.type !== undefined))) continue;
     const path = prefix ? `${prefix}.${key}` : key;
     const dflt = p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : required.has(key) ? '**required**' : '';
     out.push(`| \`${path}\` | ${typeOf(p, defs)} | ${dflt} | ${oneLine(p.description)} |`);
-    if (depth < 3 && p.type === 'object' && p.properties) rows(p, path, defs, out, depth + 1);
-    if (depth < 3 && p.type === 'array' && (p.items as Schema | undefined)?.properties) rows(p.items as Schema, `${path}[]`, defs, out, depth + 1);
+    if (depth < 3 && p.type === 'object' && p.properties) rows(p, path, defs, out, options, depth + 1);
+    if (depth < 3 && p.type === 'array' && (p.items as Schema | undefined)?.properties) rows(p.items as Schema, `${path}[]`, defs, out, options, depth + 1);
   }
 }
 
-function table(s: Schema, prefix: string, defs: Schema): string {
+function table(s: Schema, prefix: string, defs: Schema, options: RowOptions = {}): string {
   const out = ['| setting | type | default | description |', '| --- | --- | --- | --- |'];
-  rows(s, prefix, defs, out);
+  rows(s, prefix, defs, out, options);
   return out.join('\n');
 }
+
+const fragmentsDir = new URL('../schemas/components/', import.meta.url);
 
 export function generateReference(): string {
   const { schema, fragments } = buildConfigSchema();
   const defs = schema.$defs as Schema;
   const byId = new Map(fragments.map((f) => [String(f.$id), f]));
   const frag = (name: string) => byId.get(`https://agent-audit.dev/schemas/components/${name}.json`)!;
-  const parts: string[] = [BEGIN, '', '### Top level', '', table(schema, '', defs), ''];
-  parts.push('### `spool`', '', table(frag('spool'), 'spool', (frag('spool').$defs as Schema) ?? defs), '');
+  // A component whose fragment has not landed yet has nothing of its own to document.
+  const present = (name: string) => existsSync(new URL(`${name}.schema.json`, fragmentsDir));
+  const sourceCommon = defs.sourceCommon as Schema;
+  const sinkCommon = defs.sinkCommon as Schema;
+  const commonSource = new Set(Object.keys(sourceCommon.properties as Schema).filter((k) => k !== 'type'));
+  const commonSink = new Set(Object.keys(sinkCommon.properties as Schema).filter((k) => k !== 'type'));
+  const top = { ...schema, properties: { ...(schema.properties as Schema), spool: { type: 'object', description: 'The write-ahead log: see `spool` below.' } } };
+  const parts: string[] = [BEGIN, '', '#### Top level', '', table(top, '', defs), ''];
+  parts.push('#### `spool`', '', oneLine(frag('spool').description), '', table(frag('spool'), 'spool', (frag('spool').$defs as Schema) ?? defs), '');
+  parts.push('#### Every source', '', oneLine(sourceCommon.description), '', table(sourceCommon, 'sources.<name>', defs, { skip: new Set(['type']) }), '');
   for (const [type, name] of Object.entries(SOURCE_FRAGMENTS)) {
+    if (!present(name)) continue;
     const f = frag(name);
-    parts.push(`### Source \`type: ${type}\``, '', oneLine(f.description), '', table(f, `sources.<name>`, (f.$defs as Schema) ?? defs), '');
+    parts.push(`#### Source \`type: ${type}\``, '', oneLine(f.description), '', table(f, 'sources.<name>', (f.$defs as Schema) ?? defs, { skip: commonSource, type }), '');
   }
+  parts.push('#### Every sink', '', oneLine(sinkCommon.description), '', table(sinkCommon, 'sinks.<name>', defs, { skip: new Set(['type']) }), '');
   for (const [type, name] of Object.entries(SINK_FRAGMENTS)) {
+    if (!present(name)) continue;
     const f = frag(name);
-    parts.push(`### Sink \`type: ${type}\``, '', oneLine(f.description), '', table(f, `sinks.<name>`, (f.$defs as Schema) ?? defs), '');
+    parts.push(`#### Sink \`type: ${type}\``, '', oneLine(f.description), '', table(f, 'sinks.<name>', (f.$defs as Schema) ?? defs, { skip: commonSink, type }), '');
   }
-  parts.push('### `routes[]`', '', table(defs.route as Schema, 'routes[]', defs), '', END);
+  parts.push('#### `routes[]`', '', oneLine((schema.properties as Record<string, Schema>).routes!.description), '', table(defs.route as Schema, 'routes[]', defs), '');
+  parts.push('#### Conditions (`routes[].when`)', '', oneLine((defs.condition as Schema).description), '', table(defs.condition as Schema, 'when', defs), '', END);
   return parts.join('\n');
 }
 

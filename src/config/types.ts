@@ -16,6 +16,8 @@ export interface SourceBlock {
 export interface SinkBlock {
   readonly type: SinkType;
   readonly encoding: 'canonical' | 'ecs' | 'ocsf';
+  /** Target schema version (must match a mapping file); absent = the default mapping file's. */
+  readonly encoding_version?: string;
   readonly start_at: 'oldest' | 'newest';
   readonly [key: string]: unknown;
 }
@@ -55,6 +57,8 @@ export interface AgentAuditConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   readonly shutdownTimeoutMs: number;
   readonly workers: number;
+  /** Extra mapping directories (absolute), loaded after the built-in mappings. */
+  readonly mappingDirs: readonly string[];
   readonly spool: Readonly<Record<string, unknown>>;
   readonly server: ServerConfig;
   readonly sources: Readonly<Record<string, SourceBlock>>;

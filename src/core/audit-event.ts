@@ -668,9 +668,26 @@ export interface AuditEvent {
     seq: number;
     prev_hash: string;
     /**
-     * sha256(prev_hash || JCS(event without chain.hash))
+     * sha256(prev_hash || JCS(event without chain.hash and chain.signature))
      */
     hash: string;
+    /**
+     * Signed checkpoint (spool.checkpoints): Ed25519 over "agent-audit checkpoint v1", chain id, seq, hash and interval, on every Nth event. Not covered by the hash.
+     */
+    signature?: {
+      /**
+       * First 16 hex characters of the SHA-256 of the public key (SPKI DER).
+       */
+      key_id: string;
+      /**
+       * Checkpoint interval: the next checkpoint is at seq + every.
+       */
+      every: number;
+      /**
+       * Ed25519 signature, base64.
+       */
+      value: string;
+    };
   };
   /**
    * Extra key/value context (string values).

@@ -22,6 +22,8 @@ export interface DeadLetterLog {
 /** Turns raw records into events; inline or on worker threads. */
 export interface NormalizeStage {
   normalize(records: readonly RawRecord[]): Promise<NormalizeResult[]>;
+  /** The source's redaction applied to free text (dead letters built by sources themselves). */
+  redactText(source: string, text: string): string;
 }
 
 /**
@@ -37,6 +39,8 @@ export class Ingest implements SourceContext {
   private readonly events: EventLog;
   private readonly dlq: DeadLetterLog;
   private readonly metrics: DaemonMetrics | undefined;
+  /** Set while appends to the spool or the dead-letter queue fail (disk full, I/O error). */
+  private writeFailure: { readonly since: number; readonly message: string } | undefined;
 
   constructor(deps: { stage: NormalizeStage; events: EventLog; dlq: DeadLetterLog; logger: Logger; dataDir: string; metrics?: DaemonMetrics }) {
     this.stage = deps.stage;
@@ -66,18 +70,32 @@ export class Ingest implements SourceContext {
         for (const d of r.deadLetters) letters.push(d);
       }
     }
-    await Promise.all([events.length > 0 ? this.events.append(events) : undefined, letters.length > 0 ? this.dlq.append(letters) : undefined]);
+    try {
+      await Promise.all([events.length > 0 ? this.events.append(events) : undefined, letters.length > 0 ? this.dlq.append(letters) : undefined]);
+    } catch (err) {
+      this.writeFailure ??= { since: Date.now(), message: err instanceof Error ? err.message : String(err) };
+      throw err;
+    }
+    this.writeFailure = undefined;
     this.count(records, events, letters);
     return { events: events.length, deadLetters: letters.length, rejectedRecords };
   }
 
   async deadLetter(letter: DeadLetter): Promise<void> {
-    await this.dlq.append([letter]);
+    // Sources build these from raw input (an oversized line); redact here so a source can never
+    // put a secret into the dead-letter queue by mistake.
+    const safe: DeadLetter = { ...letter, raw: this.stage.redactText(letter.source, letter.raw) };
+    await this.dlq.append([safe]);
     this.metrics?.deadLetters.inc({ source: letter.source, sink: '', reason: letter.reason });
   }
 
   isFull(): boolean {
     return this.events.isFull();
+  }
+
+  /** The current streak of failing durable writes, for /readyz; undefined when writes succeed. */
+  writeFailing(): { readonly since: number; readonly message: string } | undefined {
+    return this.writeFailure;
   }
 
   whenWritable(): Promise<void> {

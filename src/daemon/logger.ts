@@ -16,6 +16,7 @@ export function createLogger(level: string, destination: number = 2): Logger {
       // Belt and braces: these keys never carry a value into a log line.
       redact: { paths: ['token', 'password', 'api_key', 'secret', 'authorization', '*.token', '*.password', '*.api_key', '*.secret', '*.authorization'], censor: '[REDACTED]' },
     },
-    pino.destination({ dest: destination, sync: false }),
+    // Synchronous: the daemon logs state changes only, and a line must not be lost on exit.
+    pino.destination({ dest: destination, sync: true }),
   ) as unknown as Logger;
 }

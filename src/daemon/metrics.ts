@@ -21,6 +21,7 @@ export class DaemonMetrics {
   readonly sinkPendingEvents = new Gauge({ name: 'agent_audit_sink_pending_events', help: 'Events in the spool not yet confirmed by the sink.', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkOldestUnconfirmedAge = new Gauge({ name: 'agent_audit_sink_oldest_unconfirmed_age_seconds', help: 'Age of the oldest event the sink has not confirmed.', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkFailing = new Gauge({ name: 'agent_audit_sink_failing_seconds', help: 'How long the sink has been failing (0 when healthy).', labelNames: ['sink'], registers: [this.registry] });
+  readonly sourceRequests = new Counter({ name: 'agent_audit_source_http_requests_total', help: 'Requests answered by HTTP sources (webhook, otlp), by outcome: accepted, partial, duplicate, or the reason they were refused (bad_signature, body_too_large, spool_full, …).', labelNames: ['source', 'outcome'], registers: [this.registry] });
   readonly sourceLag = new Gauge({ name: 'agent_audit_source_lag', help: 'Input not yet read: bytes behind for files, offset lag for Kafka.', labelNames: ['source', 'unit'], registers: [this.registry] });
   readonly deliveryLatency = new Histogram({
     name: 'agent_audit_delivery_latency_seconds',
